@@ -69,7 +69,13 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 function sampleMemory() {
   globalThis.gc?.();
   const usage = process.memoryUsage();
-  memory.push({ events: received, rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, externalBytes: usage.external });
+  memory.push({
+    events: received,
+    rssBytes: usage.rss,
+    heapUsedBytes: usage.heapUsed,
+    heapTotalBytes: usage.heapTotal,
+    externalBytes: usage.external,
+  });
 }
 
 const cpuStart = process.cpuUsage();

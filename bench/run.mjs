@@ -5,7 +5,7 @@
 // Writes bench/results/<date>.json and bench/results/latest.md (--quick: bench/out/quick.*).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildC } from './lib/build.mjs';
@@ -56,10 +56,27 @@ async function machine() {
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
     node: process.versions.node,
     libbpf: native.libbpfVersion(),
+    loadAverage: loadavg()[0],
   };
 }
 
+/**
+ * Ratios survive a busy machine better than absolute numbers, but not much: two busy vCPUs make
+ * every wakeup slower. Wait (up to BENCH_WAIT_QUIET_S, default 120 s) for the 1-minute load
+ * average to drop below 1, and record it either way.
+ */
+async function waitForQuiet() {
+  const limit = Number(process.env.BENCH_WAIT_QUIET_S ?? (quick ? 0 : 120));
+  const until = performance.now() + limit * 1000;
+  while (loadavg()[0] >= 1 && performance.now() < until) {
+    log(`load average ${loadavg()[0].toFixed(2)}: waiting for a quieter machine`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+  if (loadavg()[0] >= 1) log(`WARNING: load average ${loadavg()[0].toFixed(2)}: other work shares these CPUs, results are noisy`);
+}
+
 preflight();
+await waitForQuiet();
 const started = performance.now();
 const results = { machine: await machine(), config };
 log('building the C side');

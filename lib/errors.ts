@@ -1,4 +1,5 @@
 import type { NativeErrorFields } from '../types/native.js';
+import { privilegeExplanation } from './privilege.js';
 
 /** Codes bpfkit itself raises; kernel and libbpf failures use the errno name ("EPERM"). */
 export type BpfkitCode =
@@ -53,7 +54,8 @@ export function nativeCall<T>(call: () => T): T {
 export function toBpfError(error: unknown): unknown {
   if (error instanceof BpfError || error instanceof TypeError || error instanceof RangeError) return error;
   if (!isNativeError(error)) return error;
-  return new BpfError(error.message, error, { cause: error });
+  const privilege = privilegeExplanation(error.code);
+  return new BpfError(privilege ? `${error.message}: ${privilege}` : error.message, error, { cause: error });
 }
 
 /** errno name of a BpfError-like value, if any. */

@@ -3,6 +3,7 @@ import { release, machine } from 'node:os';
 import { native } from './binding.js';
 import { BpfError, errnoName } from './errors.js';
 import { KernelObject } from './kernel-object.js';
+import { privilegeExplanation } from './privilege.js';
 import { kernelString, symbolName } from './validate.js';
 import type { AttachSpec } from '../types/native.js';
 
@@ -76,6 +77,8 @@ function tryProgram(program: string, target: string | undefined, spec: AttachSpe
 function describeFailure(program: string, stage: string, error: unknown): string {
   const errno = errnoName(error) ?? (error as Error).message;
   const op = (error as BpfError).op ?? stage;
+  const privilege = privilegeExplanation(errno);
+  if (privilege) return `${op} failed: ${errno}: ${privilege}`;
   const trampoline = /fentry|fexit/.test(program);
   if (trampoline && stage === 'load') {
     const log = (error as BpfError).log ?? '';
@@ -124,7 +127,9 @@ function probeBuffer(kind: BufferCapability): Capability {
     return { available: true };
   } catch (error) {
     const errno = errnoName(error);
-    return { available: false, errno, reason: `creating a ${kind} map failed: ${errno ?? (error as Error).message}` };
+    const privilege = privilegeExplanation(errno);
+    const why = `${errno ?? (error as Error).message}${privilege ? `: ${privilege}` : ''}`;
+    return { available: false, errno, reason: `creating a ${kind} map failed: ${why}` };
   } finally {
     object?.closeNow();
   }

@@ -10,8 +10,8 @@ import type { KernelObject } from './kernel-object.js';
  * A loaded BPF program to trace: a program of a running bpfkit stream by its program name, or any
  * program by an fd the caller owns plus the name of its function (its C name, as BTF has it).
  */
-export type TraceTarget =
-  | { stream: EventStream<unknown>; program: string }
+export type TraceTarget<T = unknown> =
+  | { stream: EventStream<T>; program: string }
   | { programFd: number; function: string };
 
 export type TraceCalls = 'entry' | 'exit' | 'both';
@@ -107,13 +107,13 @@ Promise<{ object: KernelObject; buffer: BufferKind }> {
 const optionKeys = ['calls', ...streamOptionKeys];
 const callKinds: readonly TraceCalls[] = ['entry', 'exit', 'both'];
 
-function checkTarget(value: unknown): TraceTarget {
+function checkTarget<T>(value: unknown): TraceTarget<T> {
   if (value === null || typeof value !== 'object') throw invalidOption('target', 'must be an object', 'type');
   const target = value as Partial<Record<'stream' | 'program' | 'programFd' | 'function', unknown>>;
   if ('stream' in target) {
     knownKeys(target, ['stream', 'program'], 'target');
     if (!(target.stream instanceof EventStream)) throw invalidOption('target.stream', 'must be a bpfkit EventStream', 'type');
-    return { stream: target.stream, program: symbolName(target.program, 'target.program') };
+    return { stream: target.stream as EventStream<T>, program: symbolName(target.program, 'target.program') };
   }
   if ('programFd' in target) {
     knownKeys(target, ['programFd', 'function'], 'target');
@@ -122,7 +122,7 @@ function checkTarget(value: unknown): TraceTarget {
   throw invalidOption('target', 'must be { stream, program } or { programFd, function }', 'type');
 }
 
-async function resolveTarget(target: TraceTarget): Promise<ResolvedTarget> {
+async function resolveTarget<T>(target: TraceTarget<T>): Promise<ResolvedTarget> {
   if ('programFd' in target) return target;
   await target.stream.ready;
   const owner = target.stream.kernelObject;
@@ -161,8 +161,8 @@ function decoder() {
  * (a TracerUnavailable naming the errno). The tracer's link keeps the target program loaded until
  * the tracer closes; with a stream target, closing that stream closes the tracer first.
  */
-export function traceProgram(target: TraceTarget, options?: TraceProgramOptions): EventStream<ProgramCall> {
-  const checked = checkTarget(target);
+export function traceProgram<T>(target: TraceTarget<T>, options?: TraceProgramOptions): EventStream<ProgramCall> {
+  const checked = checkTarget<T>(target);
   const opts = optionsObject<TraceProgramOptions>(options);
   knownKeys(opts, optionKeys);
   const calls = oneOf(opts.calls, 'calls', callKinds, 'both');

@@ -19,7 +19,8 @@ function consumerCommand(paths, consumer, args) {
   if (consumer === 'c') return { command: paths.consumer, args, env: { BENCH_CPU: CONSUMER_CPU } };
   // taskset: every thread of node (GC helpers, the libuv pool) shares the consumer's CPU, as the
   // C consumer's single thread does
-  const flags = consumer === 'memory' ? ['--expose-gc'] : [];
+  // BENCH_NODE_FLAGS: e.g. --cpu-prof, to profile bpfkit's consumer inside a real run
+  const flags = [...(consumer === 'memory' ? ['--expose-gc'] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
   return {
     command: 'taskset',
     args: ['-c', CONSUMER_CPU, process.execPath, ...flags, join(paths.bench, 'bpfkit-consumer.mjs'), consumer, ...args],

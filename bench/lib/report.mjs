@@ -10,7 +10,7 @@ export function markdown(results) {
   const { machine, config } = results;
   const lines = [
     `bpfkit ${machine.bpfkitVersion}, ${machine.date}: ${machine.cpus} × ${machine.cpuModel}, Linux ${machine.kernel}, `
-      + `Node ${machine.node}, libbpf ${machine.libbpf}. ${config.reps} repetitions per cell`
+      + `Node ${machine.node}, libbpf ${machine.libbpf}, load average ${machine.loadAverage.toFixed(2)} at the start. ${config.reps} repetitions per cell`
       + `${config.quick ? ' (quick smoke run: small counts, not comparable)' : ''}; producer on CPU 0, consumer on CPU 1.`,
     '',
   ];

@@ -301,15 +301,17 @@ export class TcpRtt implements AsyncIterableIterator<TcpRttSnapshot>, AsyncDispo
     }
     if (this.ended) return this.takeFinal();
     const { interval, duration } = this.settings;
-    const last = (this.snapshots + 1) * interval >= duration;
-    await this.sleep(this.startedAt + Math.min((this.snapshots + 1) * interval, duration) - performance.now());
+    const due = this.startedAt + Math.min((this.snapshots + 1) * interval, duration);
+    // Timers run on the event loop's cached clock, which can lag: they may fire early.
+    for (let left = due - performance.now(); left > 0 && !this.ended; left = due - performance.now()) {
+      await this.sleep(left);
+    }
     if (this.ended) return this.takeFinal();
     const now = performance.now();
     const snapshot = this.read(now);
-    // A consumer slower than the interval gets one snapshot for the intervals it missed. Timers
-    // may fire up to 1 ms early, so the slot just waited for always counts as done.
-    this.snapshots = Math.max(this.snapshots + 1, Math.floor((now - this.startedAt) / interval));
-    if (last || now - this.startedAt >= duration) void this.close();
+    // A consumer slower than the interval gets one snapshot for the intervals it missed.
+    this.snapshots = Math.floor((now - this.startedAt) / interval);
+    if (now - this.startedAt >= duration) void this.close();
     return { done: false, value: snapshot };
   }
 

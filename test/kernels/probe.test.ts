@@ -4,6 +4,7 @@ import { release } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { canAttachFentry, canAttachKprobe, probe, tracepointExists, libbpfVersion } from '../../lib/index.js';
 import { inGuest } from '../support/guest.js';
+import { itUnless } from '../support/skip.js';
 
 // The probe must tell the truth about the running kernel. Two kernels are known exactly: this
 // machine's sandboxed 6.18 (trampolines denied, no kprobes) and the Debian guests (6.1: no
@@ -31,7 +32,7 @@ describe('probe()', () => {
     expect(report.buffers).toEqual({ ringbuf: { available: true }, perf: { available: true } });
   });
 
-  it.skipIf(guest)('on this machine: fentry/fexit denied with EPERM, kprobes not compiled in', () => {
+  itUnless(guest ? 'describes the sandboxed host kernel, not a QEMU guest' : '', 'on this machine: fentry/fexit denied with EPERM, kprobes not compiled in', () => {
     for (const mode of ['fentry', 'fexit'] as const) {
       expect(report.modes[mode]).toMatchObject({ available: false, errno: 'EPERM' });
       expect(report.modes[mode].reason).toMatch(/^BPF_PROG_LOAD of a trampoline program failed: EPERM/);
@@ -43,7 +44,7 @@ describe('probe()', () => {
     expect(report.lockdown).toBe('integrity');
   });
 
-  it.skipIf(!guest)('in a Debian guest: fentry, fexit, kprobe and kretprobe all attach', () => {
+  itUnless(guest ? '' : 'runs only inside a QEMU guest kernel', 'in a Debian guest: fentry, fexit, kprobe and kretprobe all attach', () => {
     for (const mode of ['fentry', 'fexit', 'kprobe', 'kretprobe'] as const) expect(report.modes[mode]).toEqual({ available: true });
     const multi = report.modes['kprobe.multi'];
     if (release().startsWith('6.1.')) expect(multi).toMatchObject({ available: false, errno: 'EOPNOTSUPP' });

@@ -321,11 +321,12 @@ describe('lifetime', () => {
   it('ends after `duration`, with a last snapshot covering the remainder', async () => {
     const rtt = tcpRtt({ interval: 150, duration: 400 });
     await rtt.ready;
-    const started = performance.now();
     const snapshots: TcpRttSnapshot[] = [];
     for await (const snapshot of rtt) snapshots.push(snapshot);
-    expect(snapshots).toHaveLength(3);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(395);
+    // 150, 300, 400 ms; a late consumer (a slow guest) gets one snapshot for the slots it missed
+    expect(snapshots.length).toBeGreaterThanOrEqual(inGuest() ? 1 : 3);
+    expect(snapshots.length).toBeLessThanOrEqual(3);
+    expect(snapshots.reduce((ms, s) => ms + s.intervalMs, 0)).toBeGreaterThanOrEqual(400);
     expect(() => rtt.totals()).toThrow(/not attached/);
   });
 
@@ -420,13 +421,19 @@ function failsInNetns(script: string): string {
   return result.status === 0 ? '' : (result.stderr || result.error?.message || `exit ${result.status}`).trim();
 }
 
+/** modprobe, or busybox's where kmod is not installed (the guests see this machine's userland). */
+function loadModule(name: string): void {
+  if (spawnSync('modprobe', [name]).error) spawnSync('busybox', ['modprobe', name]);
+}
+
 function netemMissing(): string {
-  spawnSync('modprobe', ['sch_netem']);
+  loadModule('sch_netem');
   const why = failsInNetns('ip link set lo up && tc qdisc add dev lo root netem delay 1ms');
   return why && `sch_netem is not available on this kernel (tc: ${why})`;
 }
 
 function tunMissing(): string {
+  loadModule('tun');
   if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun';
   if (!existsSync('/usr/bin/python3')) return 'no /usr/bin/python3 to run the TUN delay line';
   const why = failsInNetns('ip tuntap add dev probe0 mode tun');
