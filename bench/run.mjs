@@ -23,11 +23,11 @@ const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1].split(',')) : undefine
 const config = quick
   ? {
     quick, reps: 1, rings: [256 * 1024], synthEvents: 400_000, getppidEvents: 200_000, attachReps: 2,
-    memoryMarks: [100_000, 500_000, 1_000_000], getuidCalls: 300_000, latencyRates: [1000, 0], latencySeconds: 0.5, latencyReps: 1,
+    memoryMarks: [100_000, 200_000, 300_000, 600_000, 800_000, 1_000_000], getuidCalls: 300_000, latencyRates: [1000, 0], latencySeconds: 0.5, latencyReps: 1,
   }
   : {
     quick, reps: 5, rings: [256 * 1024, 16 * 1024 * 1024], synthEvents: 2_000_000, getppidEvents: 1_000_000, attachReps: 10,
-    memoryMarks: [1_000_000, 5_000_000, 10_000_000], getuidCalls: 2_000_000, latencyRates: [1000, 100_000, 0], latencySeconds: 2, latencyReps: 3,
+    memoryMarks: Array.from({ length: 10 }, (_, i) => (i + 1) * 1_000_000), getuidCalls: 2_000_000, latencyRates: [1000, 100_000, 0], latencySeconds: 2, latencyReps: 3,
   };
 
 function log(message) {

@@ -9,7 +9,8 @@ export type BpfkitCode =
   | 'BPFKIT_NOT_FOUND'
   | 'BPFKIT_MODE_UNAVAILABLE'
   | 'BPFKIT_NO_MODE'
-  | 'BPFKIT_DECODE';
+  | 'BPFKIT_DECODE'
+  | 'BPFKIT_UNTRACEABLE';
 
 /**
  * Every failure that comes from the kernel, libbpf or bpfkit's own checks. `code` is an errno name

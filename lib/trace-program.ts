@@ -135,7 +135,7 @@ const COMM_MAX = 16;
 // Values of prog_call_event.kind (native/bpf/prog_trace.h).
 const PROG_CALL_EXIT = 2;
 
-function decoder() {
+export function decoder() {
   const at = layout('prog_call_event', fields);
   return (view: DataView, offset: number, length: number): ProgramCall => {
     checkRecord('prog_call_event', at.__size, view, offset, length);

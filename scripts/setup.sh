@@ -26,6 +26,6 @@ fi
 export BPFKIT_DEPS_DIR="${BPFKIT_DEPS_DIR:-$PWD/.cache/deps}"
 scripts/build-static-deps.sh "$BPFKIT_DEPS_DIR" "$PWD/.cache/deps-src"
 
-# --ignore-scripts: our own install script would build the addon here, and `npm run build` builds it next
+# --ignore-scripts: our own install script would build the addon here, and `npm run build:all` builds it next
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --ignore-scripts --no-audit --no-fund
-npm run build --ignore-scripts  # --ignore-scripts: skip the "prebuild" hook (prebuildify)
+npm run build:all

@@ -56,7 +56,9 @@ export function markdown(results) {
     lines.push('### Memory (per-event for await, synthetic producer, 16 MiB ring)', '',
       '| events | RSS MiB | heap used MiB |', '|---|---|---|',
       ...m.samples.map((s) => `| ${s.events.toLocaleString('en-US')} | ${fixed(s.rssBytes / MiB, 1)} | ${fixed(s.heapUsedBytes / MiB, 1)} |`),
-      '', `Growth from ${m.from.toLocaleString('en-US')} to ${m.to.toLocaleString('en-US')} events: RSS ${fixed(m.rssGrowthBytes / MiB, 2)} MiB, heap ${fixed(m.heapGrowthBytes / MiB, 2)} MiB.`, '');
+      '', `RSS growth (median of the last three marks − median of the first three): `
+        + `${fixed(m.rssGrowthBytes / MiB, 1)} MiB; heap ${fixed(m.heapGrowthBytes / MiB, 1)} MiB. Single samples range `
+        + `${fixed(m.rssRangeBytes[0] / MiB, 0)}–${fixed(m.rssRangeBytes[1] / MiB, 0)} MiB (queue depth and V8/malloc sizing at that instant).`, '');
   }
   if (results.kernelCost) {
     const k = results.kernelCost;

@@ -91,19 +91,26 @@ export async function attachLatency(paths, config, log) {
   return rows;
 }
 
-/** 3. RSS and heap of a per-event for await after each mark. */
+/**
+ * 3. RSS and heap of a per-event for await at each mark. One sample swings by tens of MiB with
+ * the queue depth and V8's heap sizing at that instant, so growth compares the median of the
+ * first three marks with the median of the last three: a leak raises both, noise does not.
+ */
 export async function memory(paths, config, log) {
   const samples = await memoryRun(paths, { ringBytes: 16 * MiB, wakeupEvery: policies.batched, marks: config.memoryMarks });
-  const first = samples[1];
-  const last = samples.at(-1);
+  const marked = samples.slice(1);
+  const head = marked.slice(0, 3);
+  const tail = marked.slice(-3);
+  const growth = (field) => median(tail.map((sample) => sample[field])) - median(head.map((sample) => sample[field]));
   const result = {
     samples,
-    rssGrowthBytes: last.rssBytes - first.rssBytes,
-    heapGrowthBytes: last.heapUsedBytes - first.heapUsedBytes,
-    from: first.events,
-    to: last.events,
+    rssGrowthBytes: growth('rssBytes'),
+    heapGrowthBytes: growth('heapUsedBytes'),
+    rssRangeBytes: [Math.min(...marked.map((s) => s.rssBytes)), Math.max(...marked.map((s) => s.rssBytes))],
+    from: head.at(-1).events,
+    to: tail.at(-1).events,
   };
-  log(`memory: RSS ${(first.rssBytes / MiB).toFixed(1)} MiB at ${first.events} events, ${(last.rssBytes / MiB).toFixed(1)} MiB at ${last.events}`);
+  log(`memory: RSS growth ${(result.rssGrowthBytes / MiB).toFixed(1)} MiB (range ${result.rssRangeBytes.map((b) => (b / MiB).toFixed(0)).join('–')} MiB)`);
   return result;
 }
 

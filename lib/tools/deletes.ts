@@ -66,7 +66,7 @@ const syscalls = ['unknown', 'unlink', 'unlinkat', 'rmdir'];
 const fields = ['ts_ns', 'latency_ns', 'pid', 'tid', 'uid', 'dfd', 'ret', 'source', 'op', 'syscall',
   'filename_truncated', 'comm', 'filename'] as const;
 
-function decoder() {
+export function decoder() {
   const at = layout('delete_event', fields);
   const filenameMax = at.__size - at.filename;
   return (view: DataView, offset: number, length: number): DeleteEvent => {

@@ -46,7 +46,7 @@ const sourceValues: (NetlinkSource | undefined)[] = [undefined, 'tracepoint', 'f
 
 const fields = ['ts_ns', 'pid', 'tid', 'retval', 'source', 'truncated', 'message_len', 'comm', 'message'] as const;
 
-function decoder() {
+export function decoder() {
   const at = layout('netlink_event', fields);
   const messageMax = at.__size - at.message;
   return (view: DataView, offset: number, length: number): NetlinkError => {

@@ -49,7 +49,11 @@ export interface TcpRttHistogram {
   key?: { family: IpFamily; address: string };
   /** samples: one per segment an established socket received. */
   count: number;
-  /** sum of the samples' smoothed RTT, in `unit`. */
+  /**
+   * sum of the samples' smoothed RTT, in `unit`. A sample counted at the very instant of a read
+   * can have its bucket in one snapshot and its share of the sum in the next; over consecutive
+   * snapshots nothing is lost or counted twice.
+   */
   sum: number;
   /** sum / count (0 without samples). */
   avg: number;
