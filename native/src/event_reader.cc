@@ -303,7 +303,7 @@ void EventReader::Deliver() {
   uint64_t lost = batcher_.lost();
   if (count == 0 && lost == 0) return;
   Napi::Env env = Env();
-  // Lost records with nothing else to report still get a (empty) batch, so they are counted.
+  // Lost records with nothing else to report still get an empty batch, so they are counted.
   size_t calls = count > 0 ? count : 1;
   for (size_t i = 0; i < calls && !closed_; ++i) {
     Napi::HandleScope scope(env);
