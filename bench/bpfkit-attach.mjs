@@ -89,4 +89,6 @@ if (command === 'time') {
   }
   await running.close();
   console.log(JSON.stringify({ closed: true }));
+  // stdin stays open (the runner's pipe) and would keep the process alive
+  process.exit(0);
 }

@@ -23,7 +23,11 @@ const options = streamOptions({
   buffer: 'ringbuf',
   ringSize,
   ...(wakeupEvery === 0 ? { wakeup: 'every' } : { wakeup: 'batched', wakeupEvery }),
+  // BENCH_STREAM_OPTIONS: JSON of extra stream options, to compare settings (e.g. highWaterMark)
+  ...JSON.parse(process.env.BENCH_STREAM_OPTIONS ?? '{}'),
 });
+// BENCH_INTERNAL_OPTIONS: JSON overriding the validated options (batchRecords, batchBytes), for tuning
+Object.assign(options, JSON.parse(process.env.BENCH_INTERNAL_OPTIONS ?? '{}'));
 
 let object;
 // The decoder sees the first record of each batch at offset 4: that is when a batch reached JS.

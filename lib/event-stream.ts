@@ -70,6 +70,8 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
   private ended = false;
   private closing?: Promise<void>;
   private flushTimer?: NodeJS.Timeout;
+  /** counts.batches when the flush timer last ran: batches since then came from the poll handle. */
+  private batchesAtLastFlush = 0;
   private paused = false;
   private refs = 0;
   private counts = { received: 0, lost: 0, batches: 0 };
@@ -152,11 +154,20 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
 
   private flush(): void {
     if (this.paused || !this.reader || this.reader.closed) return;
+    // While the poll handle is delivering, the ring stays readable until it is empty, so the timer
+    // has nothing to add; draining a deep ring from here would decode it all at once, past
+    // highWaterMark (measured: synthetic producer, 16 MiB ring, batches() 3.3 -> 12.8 M events/s).
+    if (this.counts.batches !== this.batchesAtLastFlush) {
+      this.batchesAtLastFlush = this.counts.batches;
+      return;
+    }
     try {
       this.reader.flush();
     } catch (error) {
       this.fail(error);
     }
+    // what the flush itself delivered is not poll activity
+    this.batchesAtLastFlush = this.counts.batches;
   }
 
   private onBatch(data: ArrayBuffer, records: number, lost: number): void {

@@ -57,7 +57,9 @@ export function streamOptions(options: EventStreamOptions): StreamOptions {
     maxDelayMs: options.maxDelayMs === undefined ? 10 : integer(options.maxDelayMs, 'maxDelayMs', 1, 60_000),
     highWaterMark,
     batchRecords: Math.min(highWaterMark, 8192),
-    batchBytes: Math.min(ringSize, 16 << 20),
+    // Small batches: a batch is decoded at once, and objects that die before the next scavenge are
+    // cheap (measured: 256 B records, 16 MiB ring, for await 2.1 -> 3.9 M events/s vs 16 MiB batches).
+    batchBytes: Math.min(ringSize, 256 << 10),
     signal: abortSignal(options.signal, 'signal'),
   };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { runChild, type ChildResult } from './support/child.js';
 import { bpfObjectIds, type BpfObjectIds } from './support/bpf-objects.js';
