@@ -2,6 +2,7 @@ import { EventStream, type Rejection } from '../event-stream.js';
 import { openEventObject } from '../event-object.js';
 import { cString, checkRecord, layout } from '../decode.js';
 import { attachTracer, TracerUnavailable } from '../trace-program.js';
+import { probe } from '../probe.js';
 import { streamOptionKeys, streamOptions, type EventStreamOptions } from '../stream-options.js';
 import { knownKeys, oneOf, optionsObject } from '../validate.js';
 import { BpfError, errnoName, invalidOption } from '../errors.js';
@@ -102,7 +103,12 @@ export function netlinkErrors(options?: NetlinkErrorsOptions): EventStream<Netli
     }, stream);
     const companions: KernelObject[] = [];
     const rejected: Rejection[] = [];
-    if (traced.length > 0) {
+    // A kernel that refuses every trampoline (the probe's fentry test) refuses these too: 'auto'
+    // takes the probe's cached answer instead of paying for a second refused load on every open.
+    const trampolines = explicit ? undefined : (await probe()).modes.fentry;
+    if (traced.length > 0 && trampolines && !trampolines.available && trampolines.errno === 'EPERM') {
+      for (const mode of traced) rejected.push({ mode, reason: trampolines.reason ?? 'EPERM', errno: 'EPERM' });
+    } else if (traced.length > 0) {
       try {
         const tracer = await attachTracer({
           object: 'netlink_trace',

@@ -319,10 +319,13 @@ export class TcpRtt implements AsyncIterableIterator<TcpRttSnapshot>, AsyncDispo
     return { done: false, value: snapshot };
   }
 
-  private takeFinal(): IteratorResult<TcpRttSnapshot> {
+  /** The partial interval's snapshot if an abort kept one; else done, once the kernel object is gone. */
+  private async takeFinal(): Promise<IteratorResult<TcpRttSnapshot>> {
     const final = this.final;
     this.final = undefined;
-    return final ? { done: false, value: final } : DONE;
+    if (final) return { done: false, value: final };
+    await this.closing;
+    return DONE;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -294,7 +294,8 @@ void EventReader::Drain(bool until_empty) {
       ReportError(ErrnoError(Env(), result.error, result.op).Value());
       return;
     }
-    if (!until_empty || !result.maybe_more || source->consumed_bytes() >= target) return;
+    // A flush stops where the poll path would: once the consumer asked for a pause (highWaterMark).
+    if (!until_empty || paused_ || !result.maybe_more || source->consumed_bytes() >= target) return;
   }
 }
 
