@@ -5,6 +5,5 @@ import { it, type TestFunction } from 'vitest';
  * title as `[SKIPPED: reason]`, which scripts/run-tests.mjs lists in its summary.
  */
 export function itUnless(reason: string, title: string, fn: TestFunction, timeout?: number): void {
-  if (reason) it.skip(`${title} [SKIPPED: ${reason}]`, fn);
-  else it(title, fn, timeout);
+  it.skipIf(reason !== '')(reason ? `${title} [SKIPPED: ${reason}]` : title, fn, timeout);
 }
