@@ -15,7 +15,7 @@ export interface EventObjectSpec {
 }
 
 /** The ring buffer where the kernel has one, else the perf buffer (kernels before 5.8). */
-export async function chooseBuffer(options: StreamOptions): Promise<BufferKind> {
+async function chooseBuffer(options: StreamOptions): Promise<BufferKind> {
   if (options.buffer !== 'auto') return options.buffer;
   return (await probe()).buffers.ringbuf.available ? 'ringbuf' : 'perf';
 }

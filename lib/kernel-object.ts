@@ -8,7 +8,7 @@ export type RodataValue = number | bigint | boolean | string | Uint8Array;
  * The .rodata image of an embedded object, built from named `targ_*` values at the offsets and
  * sizes the C compiler chose (exported by the addon as layouts()['<object>.rodata']).
  */
-export function buildRodata(object: string, size: number, values: Record<string, RodataValue>): Uint8Array {
+function buildRodata(object: string, size: number, values: Record<string, RodataValue>): Uint8Array {
   const layout = native.layouts()[`${object}.rodata`];
   if (!layout) throw new BpfError(`no rodata layout for object '${object}'`, { code: 'BPFKIT_NOT_FOUND' });
   const bytes = new Uint8Array(size);

@@ -27,7 +27,7 @@ function splitBpfCapabilities(): boolean {
 }
 
 /** The capabilities BPF tracing needs that this process lacks; empty when it has them all. */
-export function missingBpfCapabilities(): string[] {
+function missingBpfCapabilities(): string[] {
   const effective = effectiveCapabilities();
   if (effective === undefined) return [];
   const has = (bit: number): boolean => ((effective >> BigInt(bit)) & 1n) === 1n;

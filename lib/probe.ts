@@ -38,7 +38,7 @@ function hasVmlinuxBtf(): boolean {
   return existsSync(`${BTF_DIR}/vmlinux`);
 }
 
-export function lockdownMode(): string {
+function lockdownMode(): string {
   try {
     return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/security/lockdown', 'utf8'))?.[1] ?? 'unknown';
   } catch {

@@ -76,7 +76,7 @@ export function signatureOf(ref: FunctionRef): FunctionSignature {
 }
 
 /** A shell-style glob ('*' any run, '?' one character) as an anchored regular expression. */
-export function globPattern(glob: string): RegExp {
+function globPattern(glob: string): RegExp {
   const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${source}$`);
 }

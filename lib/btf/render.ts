@@ -58,15 +58,3 @@ function functionPointer(btf: Btf, proto: number, depth: number): string {
   const params = btf.params(proto).map((param) => (param.type === 0 ? '...' : render(btf, param.type, depth + 1)));
   return `${render(btf, btf.target(proto), depth + 1)} (*)(${params.join(', ') || 'void'})`;
 }
-
-/** Whether the pointer `id` points at memory tagged __user (needs a user-space read). */
-export function pointsToUser(btf: Btf, id: number): boolean {
-  let target = btf.target(btf.resolve(id));
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const kind = btf.kind(target);
-    if (kind === Kind.TypeTag && btf.name(target) === 'user') return true;
-    if (kind !== Kind.TypeTag && kind !== Kind.Const && kind !== Kind.Volatile && kind !== Kind.Restrict) return false;
-    target = btf.target(target);
-  }
-  return false;
-}

@@ -35,7 +35,7 @@ function typedefFormat(btf: Btf, id: number): ValueFormat | undefined {
   return undefined;
 }
 
-export function isCharType(btf: Btf, id: number): boolean {
+function isCharType(btf: Btf, id: number): boolean {
   const resolved = btf.resolve(id);
   if (btf.kind(resolved) !== Kind.Int) return false;
   const encoding = btf.intEncoding(resolved);
