@@ -63,6 +63,9 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
   private source?: StreamSource<T>;
   private reader?: NativeEventReader;
   private readonly chunks: T[][] = [];
+  /** the batch next() is handing out one event at a time, and how far it got. */
+  private pendingSingle: T[] = [];
+  private pendingIndex = 0;
   private chunkIndex = 0;
   private queued = 0;
   private readonly waiters: Waiter<T>[] = [];
@@ -268,9 +271,6 @@ export class EventStream<T> implements AsyncIterableIterator<T>, AsyncDisposable
     this.updateRef();
     return this;
   }
-
-  private pendingSingle: T[] = [];
-  private pendingIndex = 0;
 
   async next(): Promise<IteratorResult<T>> {
     if (this.pendingIndex < this.pendingSingle.length) {
